@@ -1,0 +1,75 @@
+// Small HTTP helpers: JSON responses, Status errors, bodies with a size limit, decoding by
+// Content-Type (JSON, YAML, Kubernetes protobuf).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import YAML from 'yaml';
+import { ApiError, errors } from '../api/errors.js';
+import { decodeProtobuf } from './protobuf.js';
+
+/** Upstream's limit for request bodies (3 MiB); larger ones get 413. */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: ApiError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, err.code, err.toStatus());
+}
+
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    req.resume();
+    return Promise.reject(errors.tooLarge(limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(errors.tooLarge(limit));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Decodes a JSON, YAML or protobuf body into a plain value; malformed bodies are a 400. */
+export function decodeBody(contentType: string | undefined, body: Buffer): unknown {
+  const type = mediaType(contentType);
+  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(body);
+  const text = body.toString('utf8');
+  if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {
+    try {
+      return YAML.parse(text, { strict: true, uniqueKeys: true });
+    } catch (err) {
+      throw errors.badRequest(`error decoding YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  if (type && !type.endsWith('json') && type !== '*/*') throw errors.unsupportedMediaType(type);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw errors.badRequest(`error decoding JSON: ${(err as Error).message}`);
+  }
+}
+
+/** The `Warning` header value kubectl prints as `Warning: <text>`. */
+export function warningHeader(texts: string[]): string {
+  return texts.map((t) => `299 - ${JSON.stringify(t)}`).join(', ');
+}

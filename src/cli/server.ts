@@ -1,0 +1,32 @@
+// `everynode server`: credentials, storage, API server and controllers in one process.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startControlPlane } from '../server/control-plane.js';
+import { createLogger } from './logger.js';
+
+export async function runServer(opts: { dataDir: string; port: number; bind: string; logLevel: string }): Promise<void> {
+  const log = createLogger(opts.logLevel, 'everynode-server');
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const cp = await startControlPlane({ dataDir, port: opts.port, bind: opts.bind, log });
+  const kubeconfigPath = join(dataDir, 'admin.kubeconfig');
+  writeFileSync(kubeconfigPath, cp.adminKubeconfig, { mode: 0o600 });
+  writeFileSync(join(dataDir, 'agent-token'), cp.agentToken + '\n', { mode: 0o600 });
+  log.info({ url: cp.url, kubeconfig: kubeconfigPath }, `everynode server listening on ${cp.url}; use: export KUBECONFIG=${kubeconfigPath}`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    cp.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
