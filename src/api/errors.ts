@@ -88,7 +88,7 @@ export const errors = {
     return new ApiError(410, 'Expired', message);
   },
   tooLarge(limit: number): ApiError {
-    return new ApiError(413, 'RequestEntityTooLarge', `the request body is too large: limit is ${limit} bytes`);
+    return new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
   },
   unsupportedMediaType(contentType: string): ApiError {
     return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got ${contentType || 'none'})`);

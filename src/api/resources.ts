@@ -77,7 +77,8 @@ function setTemplateGeneration(obj: KObject, n: number): void {
 const daemonSetStrategy: Strategy = {
   tracksGeneration: true,
   prepareForCreate(ds) {
-    delete ds.status;
+    // Upstream resets status to its zero value, whose four non-omitempty counters serialize as 0.
+    ds.status = { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 };
     setTemplateGeneration(ds, templateGeneration(ds) ?? 1);
   },
   prepareForUpdate(ds, old) {

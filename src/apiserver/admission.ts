@@ -47,6 +47,7 @@ async function admitPodPriority(pod: KObject, lookups: Lookups): Promise<void> {
   } else {
     const { items } = await lookups.priorityClasses.list(undefined, {});
     cls = items.find((c) => c.globalDefault === true);
+    if (cls) spec.priorityClassName = cls.metadata.name;
   }
   const value = cls ? Number(cls.value) : 0;
   if (spec.priority !== undefined && spec.priority !== value) {
@@ -57,7 +58,17 @@ async function admitPodPriority(pod: KObject, lookups: Lookups): Promise<void> {
     );
   }
   spec.priority = value;
-  if (cls?.preemptionPolicy && !spec.preemptionPolicy) spec.preemptionPolicy = cls.preemptionPolicy as string;
+  // Without any class upstream still fills in PreemptLowerPriority.
+  const policy = cls ? (cls.preemptionPolicy as string | undefined) : 'PreemptLowerPriority';
+  if (!policy) return;
+  if (spec.preemptionPolicy !== undefined && spec.preemptionPolicy !== policy) {
+    throw new ApiError(
+      403,
+      'Forbidden',
+      `pods "${pod.metadata.name}" is forbidden: the string value of PreemptionPolicy (${spec.preemptionPolicy}) must not be provided in pod spec; priority admission controller computed ${policy} from the given PriorityClass name`,
+    );
+  }
+  spec.preemptionPolicy = policy;
 }
 
 /** On create and update, as upstream: an update that drops these gets them back. */

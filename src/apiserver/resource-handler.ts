@@ -14,6 +14,7 @@ import { decodeBody, mediaType, readBody, sendJson, warningHeader } from './http
 import type { ResourceRequest } from './request-info.js';
 import type { DeleteOptions, ListQuery, RestStorage, WatchEvent } from './rest-storage.js';
 import type { FieldChecker } from './field-validation.js';
+import type { SubresourceHandler } from './pod-subresources.js';
 
 export interface HandlerContext {
   storage: RestStorage;
@@ -23,7 +24,7 @@ export interface HandlerContext {
   /** Drops unknown fields from a decoded object and names them (strict field validation). */
   checkFields: FieldChecker;
   /** Subresource handlers other than status (binding, eviction), by name. */
-  subresourceHandlers: Record<string, (ctx: HandlerContext, body: KObject) => Promise<{ code: number; body: unknown }>>;
+  subresourceHandlers: Record<string, SubresourceHandler>;
   watchTimeoutSeconds: () => number;
   onWatch: (delta: 1 | -1) => void;
 }
@@ -67,10 +68,31 @@ function listQuery(q: URLSearchParams): ListQuery {
   }
 }
 
+const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml', 'application/strategic-merge-patch+json'];
+
 function dryRun(q: URLSearchParams): boolean {
   const values = q.getAll('dryRun');
   for (const v of values) if (v !== 'All') throw errors.badRequest(`Invalid dry run value: ${v}; the only supported value is "All"`);
   return values.length > 0;
+}
+
+/**
+ * Watch lines of the events being dispatched now. The store hands the same event objects to
+ * every watcher in one synchronous pass, so each event is serialised once rather than once
+ * per watcher; the cache is dropped as soon as that pass is over.
+ */
+const dispatchLines = new Map<KObject, Map<string, Buffer>>();
+
+function sharedWatchLine(e: WatchEvent, apiVersion: string, serialise: () => string): Buffer {
+  let lines = dispatchLines.get(e.object);
+  if (!lines) {
+    if (dispatchLines.size === 0) queueMicrotask(() => dispatchLines.clear());
+    dispatchLines.set(e.object, (lines = new Map()));
+  }
+  const tag = `${e.type} ${apiVersion}`;
+  let line = lines.get(tag);
+  if (line === undefined) lines.set(tag, (line = Buffer.from(serialise()))); // encoded once, not per socket
+  return line;
 }
 
 export class ResourceHandler {
@@ -152,22 +174,26 @@ export class ResourceHandler {
     res.flushHeaders(); // kubectl waits for the headers before it considers the watch started
     let headerSent = false;
     let lastRev = rvText;
-    const write = (type: string, object: unknown): void => {
+    const writeLines = (text: string | Buffer): void => {
       if (res.writableLength > 16 * 1024 * 1024) {
         res.destroy(); // a client this far behind would rather re-list
         return;
       }
-      res.write(JSON.stringify({ type, object }) + '\n');
+      res.write(text);
     };
+    const write = (type: string, object: unknown): void => writeLines(JSON.stringify({ type, object }) + '\n');
+    const apiVersion = apiVersionOf(this.def.group, this.ctx.served.version.version);
     const send = (events: WatchEvent[]): void => {
+      const lines: Buffer[] = [];
       for (const e of events) {
         lastRev = e.object.metadata.resourceVersion ?? lastRev;
         if (table) {
           const t = toTable(this.def.printer, [e.object], { listResourceVersion: lastRev, now: new Date(), noHeaders: headerSent });
           headerSent = true;
-          write(e.type, t);
-        } else write(e.type, this.present(e.object));
+          lines.push(Buffer.from(JSON.stringify({ type: e.type, object: t }) + '\n'));
+        } else lines.push(sharedWatchLine(e, apiVersion, () => JSON.stringify({ type: e.type, object: this.present(e.object) }) + '\n'));
       }
+      writeLines(lines.length === 1 ? lines[0]! : Buffer.concat(lines)); // one chunk per batch
     };
 
     let stop: (() => void) | undefined;
@@ -220,11 +246,12 @@ export class ResourceHandler {
       }
     }
     if (obj.metadata !== undefined && !isPlainObject(obj.metadata)) throw errors.badRequest('metadata must be an object');
-    const unknown = this.ctx.checkFields(this.def, obj);
+    const { unknown, typeError } = this.ctx.checkFields(this.def, obj);
     const mode = this.ctx.query.get('fieldValidation') ?? 'Warn';
+    const cannotHandle = `${this.def.kind} in version "${this.ctx.served.version.version}" cannot be handled as a ${this.def.kind}`;
+    if (typeError) throw errors.badRequest(`${cannotHandle}: ${typeError}`);
     if (unknown.length && mode === 'Strict') {
-      const list = unknown.map((f) => `unknown field "${f}"`).join(', ');
-      throw errors.badRequest(`${this.def.kind} in version "${this.ctx.served.version.version}" cannot be handled as a ${this.def.kind}: strict decoding error: ${list}`);
+      throw errors.badRequest(`${cannotHandle}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
     }
     const warnings = mode === 'Ignore' ? [] : unknown.map((f) => `unknown field "${f}"`);
     return { obj: { ...obj, apiVersion: apiVersionOf(this.def.group, this.def.version), kind: this.def.kind }, warnings };
@@ -232,11 +259,14 @@ export class ResourceHandler {
 
   private async create(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const r = this.ctx.request;
-    const { obj, warnings } = await this.readObject(req);
     if (r.subresource) {
-      const out = await this.ctx.subresourceHandlers[r.subresource]!(this.ctx, obj);
+      // A Binding or Eviction: not checked against the parent kind's schema, which would drop its fields.
+      const body = decodeBody(req.headers['content-type'], await readBody(req));
+      if (!isPlainObject(body)) throw errors.badRequest('the request body must be a JSON or YAML object');
+      const out = await this.ctx.subresourceHandlers[r.subresource]!(this.ctx.storage, r.namespace, r.name!, body as KObject);
       return sendJson(res, out.code, out.body, this.headers());
     }
+    const { obj, warnings } = await this.readObject(req);
     if (r.name) throw errors.methodNotAllowed('POST is not supported on a named resource; use PUT or PATCH');
     const created = await this.ctx.storage.create(r.namespace, obj, { dryRun: dryRun(this.ctx.query) });
     this.respond(req, res, 201, created, warnings);
@@ -254,6 +284,9 @@ export class ResourceHandler {
     const r = this.ctx.request;
     if (!r.name) throw errors.methodNotAllowed();
     const type = mediaType(req.headers['content-type']);
+    if (!PATCH_TYPES.includes(type)) {
+      throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`);
+    }
     const body = decodeBody(type === 'application/apply-patch+yaml' ? type : 'application/json', await readBody(req));
     const meta = patchMetaFor(this.def.group, this.def.kind);
     const opts = { dryRun: dryRun(this.ctx.query) };
@@ -297,12 +330,13 @@ export class ResourceHandler {
     this.respond(req, res, 201, created, warnings);
   }
 
-  private async deleteOptions(req: IncomingMessage): Promise<DeleteOptions> {
+  /** `accepted`: the deprecated orphanDependents=false, the one case upstream answers a pending delete with 202. */
+  private async deleteOptions(req: IncomingMessage): Promise<DeleteOptions & { accepted?: boolean }> {
     const q = this.ctx.query;
     const raw = await readBody(req);
     const body = raw.length ? decodeBody(req.headers['content-type'], raw) : {};
     if (!isPlainObject(body)) throw errors.badRequest('DeleteOptions must be an object');
-    const opts: DeleteOptions = { dryRun: dryRun(q) || (Array.isArray(body.dryRun) && body.dryRun.includes('All')) };
+    const opts: DeleteOptions & { accepted?: boolean } = { dryRun: dryRun(q) || (Array.isArray(body.dryRun) && body.dryRun.includes('All')) };
     const grace = q.get('gracePeriodSeconds') ?? body.gracePeriodSeconds;
     if (grace !== undefined && grace !== null) opts.gracePeriodSeconds = Math.max(0, Number(grace));
     const policy = q.get('propagationPolicy') ?? body.propagationPolicy;
@@ -316,6 +350,7 @@ export class ResourceHandler {
     } else {
       const orphan = q.get('orphanDependents') ?? body.orphanDependents;
       if (orphan !== undefined && orphan !== null) opts.propagationPolicy = String(orphan) === 'true' ? 'Orphan' : 'Background';
+      opts.accepted = orphan !== undefined && orphan !== null && String(orphan) === 'false';
     }
     if (isPlainObject(body.preconditions)) opts.preconditions = body.preconditions as DeleteOptions['preconditions'];
     return opts;
@@ -326,7 +361,8 @@ export class ResourceHandler {
     if (r.subresource) throw errors.methodNotAllowed();
     const opts = await this.deleteOptions(req);
     const { object, deleted } = await this.ctx.storage.delete(r.namespace, r.name!, opts, this.ctx.served.version.defaultPropagation);
-    if (!deleted || this.def.kind === 'Pod') return this.respond(req, res, deleted ? 200 : 202, object);
+    // Upstream answers 200 even when the object only got a deletionTimestamp (finalizers, grace).
+    if (!deleted || this.def.kind === 'Pod') return this.respond(req, res, !deleted && opts.accepted ? 202 : 200, object);
     sendJson(
       res,
       200,

@@ -135,8 +135,14 @@ export class RestStorage {
     if (field === 'metadata.name') return obj.metadata.name ?? '';
     if (field === 'metadata.namespace') return obj.metadata.namespace ?? '';
     const getter = this.def.fieldSelectors[field];
-    if (!getter) throw errors.badRequest(`field label not supported: ${field}`);
+    if (!getter) throw this.unsupportedField(field);
     return getter(obj) ?? '';
+  }
+
+  /** Upstream's wording differs: kinds with their own selectable fields have a conversion function that says "not supported". */
+  private unsupportedField(field: string): ApiError {
+    if (Object.keys(this.def.fieldSelectors).length) return errors.badRequest(`field label not supported: ${field}`);
+    return errors.badRequest(`"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"`);
   }
 
   matcher(q: { labelSelector?: Requirement[]; fieldSelector?: FieldRequirement[] }): (obj: KObject) => boolean {
@@ -144,7 +150,7 @@ export class RestStorage {
     const fields = q.fieldSelector?.length ? q.fieldSelector : undefined;
     // Check field names once up front so a bad selector fails even on an empty list.
     for (const f of fields ?? []) if (f.field !== 'metadata.name' && f.field !== 'metadata.namespace' && !this.def.fieldSelectors[f.field]) {
-      throw errors.badRequest(`field label not supported: ${f.field}`);
+      throw this.unsupportedField(f.field);
     }
     return (obj) => (!labels || selectorMatches(labels, obj.metadata.labels)) && (!fields || fieldSelectorMatches(fields, (f) => this.fieldValue(obj, f)));
   }

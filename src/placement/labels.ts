@@ -133,29 +133,42 @@ class Lexer {
     while (this.pos < this.text.length && !/[\s,()=!<>]/.test(this.text[this.pos]!)) this.pos++;
     return this.text.slice(start, this.pos);
   }
-  fail(why: string): never {
-    throw new SelectorParseError(`unable to parse requirement: ${why} at position ${this.pos} in "${this.text}"`);
+  /** The next token as upstream's lexer would name it in an error: '' at the end of the text. */
+  nextToken(): string {
+    this.skipSpace();
+    const c = this.text[this.pos] ?? '';
+    if ('(),'.includes(c)) return c;
+    const op = /^(!=|==|=|!|<|>)/.exec(this.text.slice(this.pos));
+    if (op) return op[1]!;
+    const start = this.pos;
+    const word = this.word();
+    this.pos = start;
+    return word;
+  }
+  /** Errors inside one requirement carry upstream's prefix; errors between requirements do not. */
+  fail(why: string, inRequirement = true): never {
+    throw new SelectorParseError(inRequirement ? `unable to parse requirement: ${why}` : why);
   }
 }
 
 function parseValueSet(lx: Lexer): string[] {
-  if (!lx.eat('(')) lx.fail('found \'' + lx.text.slice(lx.pos, lx.pos + 1) + "', expected: '('");
+  if (!lx.eat('(')) lx.fail(`found '${lx.nextToken()}' expected: '('`);
   const values: string[] = [];
   for (;;) {
     values.push(lx.word());
     if (lx.eat(')')) return values;
-    if (!lx.eat(',')) lx.fail("expected ',' or ')'");
+    if (!lx.eat(',')) lx.fail(`found '${lx.nextToken()}', expected: ',' or ')'`);
   }
 }
 
 function parseRequirement(lx: Lexer): Requirement {
   if (lx.eat('!')) {
     const key = lx.word();
-    if (!key) lx.fail('expected a key after !');
+    if (!key) lx.fail(`found '${lx.nextToken()}', expected: identifier`);
     return { key, operator: 'DoesNotExist', values: [] };
   }
   const key = lx.word();
-  if (!key) lx.fail('expected a key');
+  if (!key) lx.fail(`found '${lx.nextToken()}', expected: identifier`);
   if (lx.done() || lx.peek(',')) return { key, operator: 'Exists', values: [] };
   let operator: Operator;
   if (lx.eat('==')) operator = '==';
@@ -182,6 +195,6 @@ export function parseSelector(text: string): Requirement[] {
   for (;;) {
     reqs.push(parseRequirement(lx));
     if (lx.done()) return reqs;
-    if (!lx.eat(',')) lx.fail("expected ','");
+    if (!lx.eat(',')) lx.fail(`found '${lx.nextToken()}', expected: ',' or 'end of string'`, false);
   }
 }

@@ -45,6 +45,8 @@ function withRevision(obj: KObject, rev: number): KObject {
 
 export class MemoryStore implements Store {
   private readonly objects = new Map<string, KObject>();
+  /** The keys of `objects` by resource, so listing a kind does not scan every object. */
+  private readonly keysByResource = new Map<string, Set<string>>();
   private readonly history: StoreEvent[] = [];
   private readonly historySize: number;
   /** Revision of the oldest event we can no longer replay. */
@@ -68,8 +70,7 @@ export class MemoryStore implements Store {
     this.compactedRev = compactedRev;
     for (const r of records) {
       const prev = this.objects.get(r.key);
-      if (r.value) this.objects.set(r.key, r.value);
-      else this.objects.delete(r.key);
+      this.put(r.key, r.value);
       this.rev = r.rev;
       if (r.rev > compactedRev) this.remember(this.eventFor(r, prev));
     }
@@ -108,7 +109,9 @@ export class MemoryStore implements Store {
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
     await this.settled();
     const keys: string[] = [];
-    for (const k of this.objects.keys()) if (k.startsWith(prefix) && (!opts.afterKey || k > opts.afterKey)) keys.push(k);
+    const resource = resourceOfKey(prefix);
+    const candidates = resource ? (this.keysByResource.get(resource) ?? []) : this.objects.keys();
+    for (const k of candidates) if (k.startsWith(prefix) && (!opts.afterKey || k > opts.afterKey)) keys.push(k);
     keys.sort();
     const items: KObject[] = [];
     let lastKey: string | undefined;
@@ -147,14 +150,27 @@ export class MemoryStore implements Store {
     const rev = ++this.rev;
     const prev = this.objects.get(key);
     const stored = value ? withRevision(value, rev) : null;
-    if (stored) this.objects.set(key, stored);
-    else this.objects.delete(key);
+    this.put(key, stored);
     const record: LogRecord = { rev, key, value: stored };
     const event = this.eventFor(record, prev);
     return new Promise<KObject>((resolve, reject) => {
       this.pending.push({ record, event, resolve, reject });
       if (this.pending.length === 1) this.flushing = new Promise((done) => setImmediate(() => done(this.flush())));
     });
+  }
+
+  /** Stores `value` under `key`, or removes the key when there is none; keeps the index. */
+  private put(key: string, value: KObject | null | undefined): void {
+    const resource = resourceOfKey(key);
+    let keys = this.keysByResource.get(resource);
+    if (value) {
+      this.objects.set(key, value);
+      if (!keys) this.keysByResource.set(resource, (keys = new Set()));
+      keys.add(key);
+    } else {
+      this.objects.delete(key);
+      keys?.delete(key);
+    }
   }
 
   /** Group commit: everything written during one turn of the event loop is one transaction. */
@@ -179,8 +195,7 @@ export class MemoryStore implements Store {
   private undo(batch: Pending[]): void {
     for (let i = batch.length - 1; i >= 0; i--) {
       const { key, prev } = batch[i]!.event;
-      if (prev) this.objects.set(key, prev);
-      else this.objects.delete(key);
+      this.put(key, prev);
     }
     this.rev = batch[0]!.record.rev - 1;
   }
@@ -222,10 +237,7 @@ export class MemoryStore implements Store {
 
   countByResource(): Map<string, number> {
     const counts = new Map<string, number>();
-    for (const k of this.objects.keys()) {
-      const r = resourceOfKey(k);
-      counts.set(r, (counts.get(r) ?? 0) + 1);
-    }
+    for (const [r, keys] of this.keysByResource) if (keys.size) counts.set(r, keys.size);
     return counts;
   }
 

@@ -18,14 +18,17 @@ export class TestServer {
   readonly dataDir: string;
   private readonly cacheDir: string;
   private stderr = '';
+  /** Extra node flags for the server process (e.g. --cpu-prof for a benchmark). */
+  nodeArgs: string[] = [];
 
   private constructor(dataDir?: string) {
     this.dataDir = dataDir ?? mkdtempSync(join(tmpdir(), 'everynode-test-'));
     this.cacheDir = mkdtempSync(join(tmpdir(), 'everynode-kubectl-cache-'));
   }
 
-  static async start(opts: { dataDir?: string; args?: string[] } = {}): Promise<TestServer> {
+  static async start(opts: { dataDir?: string; args?: string[]; nodeArgs?: string[] } = {}): Promise<TestServer> {
     const s = new TestServer(opts.dataDir);
+    s.nodeArgs = opts.nodeArgs ?? [];
     await s.launch(opts.args ?? []);
     return s;
   }
@@ -46,7 +49,7 @@ export class TestServer {
   /** Starts the process and waits for its "listening" log line. */
   async launch(args: string[] = []): Promise<void> {
     this.stderr = '';
-    const proc = spawn(process.execPath, [MAIN, 'server', '--data-dir', this.dataDir, '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(process.execPath, [...this.nodeArgs, MAIN, 'server', '--data-dir', this.dataDir, '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
     this.url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`server did not start within 30 s:\n${this.stderr}`)), 30_000);
@@ -110,6 +113,13 @@ export class TestServer {
         resolve({ code, stdout, stderr });
       });
       proc.stdin.end(opts.input ?? '');
+    });
+  }
+
+  /** Starts `kubectl.<version>` in the background (e.g. `get -w`); the caller reads its output and kills it by PID. */
+  spawnKubectl(version: string, args: string[]): ChildProcess {
+    return spawn(join(KUBECTL_DIR, `kubectl.${version}`), ['--kubeconfig', this.kubeconfig, '--cache-dir', this.cacheDir, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
   }
 
