@@ -15,7 +15,7 @@ import {
   goStringMap,
   goTime,
   invalidRendered,
-  labelSelectorMatches,
+  selectorMatchesLabels,
   nonNegative,
   validateFinalizerName,
   validateLabelSelector,
@@ -200,7 +200,7 @@ function validateDaemonSetSpec(ds: DaemonSet, allowInvalidSelectorValues: boolea
   const specPath = path('spec');
   const errs = validateLabelSelector(spec.selector, specPath.child('selector'), { allowInvalidLabelValues: allowInvalidSelectorValues });
   const labels = spec.template?.metadata?.labels;
-  if (labelSelectorMatches(spec.selector, labels) === false) {
+  if (selectorMatchesLabels(spec.selector, labels) === false) {
     errs.push(invalidRendered(specPath.child('template').child('metadata').child('labels'), goStringMap(labels), '`selector` does not match template `labels`'));
   }
   const sel = spec.selector;

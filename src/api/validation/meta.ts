@@ -1,6 +1,7 @@
 // ObjectMeta and LabelSelector validation, plus the Go-syntax renderings upstream prints for
 // map and selector values (`map[string]string{"a":"b"}`, `v1.LabelSelector{...}`).
 import type { LabelSelector, LabelSelectorRequirement, ObjectMeta, OwnerReference } from 'kubernetes-types/meta/v1.js';
+import { labelSelectorMatches } from '../../placement/labels.js';
 import { jsonEqual } from '../object.js';
 import { FieldPath, forbidden, invalid, required, tooLong, type FieldError } from './field-errors.js';
 import {
@@ -243,30 +244,11 @@ function validateSelectorRequirement(req: LabelSelectorRequirement, path: FieldP
 }
 
 /**
- * Whether a LabelSelector selects a label set, with upstream's conversion rules: nil selects
- * nothing, an empty selector selects everything, and a selector that does not parse returns
- * undefined (upstream skips the match check then).
+ * Whether a LabelSelector selects a label set, with upstream's conversion rules (nil selects
+ * nothing, empty selects everything); a selector that does not validate gives undefined
+ * (upstream skips the match check then).
  */
-export function labelSelectorMatches(sel: LabelSelector | undefined | null, labels: Record<string, string> | undefined): boolean | undefined {
-  if (!sel) return false;
-  if (validateLabelSelector(sel, FieldPath.root('selector')).length > 0) return undefined;
-  const set = labels ?? {};
-  const has = (k: string): boolean => Object.hasOwn(set, k);
-  const matchLabels = Object.entries(sel.matchLabels ?? {}).every(([k, v]) => has(k) && set[k] === v);
-  return (
-    matchLabels &&
-    (sel.matchExpressions ?? []).every((r) => {
-      const values = r.values ?? [];
-      switch (r.operator) {
-        case 'In':
-          return has(r.key) && values.includes(set[r.key]!);
-        case 'NotIn':
-          return !has(r.key) || !values.includes(set[r.key]!);
-        case 'Exists':
-          return has(r.key);
-        default:
-          return !has(r.key); // DoesNotExist; anything else failed validation above
-      }
-    })
-  );
+export function selectorMatchesLabels(sel: LabelSelector | undefined | null, labels: Record<string, string> | undefined): boolean | undefined {
+  if (sel && validateLabelSelector(sel, FieldPath.root('selector')).length > 0) return undefined;
+  return labelSelectorMatches(sel, labels);
 }
