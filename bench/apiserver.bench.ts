@@ -8,7 +8,7 @@
 //   4. reads the server's memory from /proc.
 // Prints figures; missing a target is not a failure. Set BENCH_SERVER_NODE_ARGS (e.g.
 // "--cpu-prof --cpu-prof-dir=/tmp/prof") to pass node flags to the server process only.
-import { TestServer } from '../test/helpers/server.js';
+import { API_ONLY, TestServer } from '../test/helpers/server.js';
 import { ApiClient, TABLE_ACCEPT, type WatchStream } from './lib/http.js';
 import { inFlight, percentile, processCpuMs, processMemory, ratePerSecond, timed, until, type Run } from './lib/measure.js';
 import { fmt, machineNote, printTable, progress, type Figure } from './lib/report.js';
@@ -204,7 +204,7 @@ async function main(): Promise<void> {
   const benchStarted = performance.now();
   const clientCpuStart = process.cpuUsage();
   const serverFlags = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const server = await TestServer.start({ nodeArgs: serverFlags });
+  const server = await TestServer.start({ nodeArgs: serverFlags, args: API_ONLY });
   const pid = server.proc!.pid!;
   const api = new ApiClient(server.url, server.token, server.ca, IN_FLIGHT);
   const figures: Figure[] = [];

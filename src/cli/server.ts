@@ -4,11 +4,33 @@ import { join, resolve } from 'node:path';
 import { startControlPlane } from '../server/control-plane.js';
 import { createLogger } from './logger.js';
 
-export async function runServer(opts: { dataDir: string; port: number; bind: string; logLevel: string }): Promise<void> {
+export interface ServerFlags {
+  dataDir: string;
+  port: number;
+  bind: string;
+  logLevel: string;
+  burstReplicas: number;
+  nodeMonitorGracePeriod: number;
+  nodeMonitorPeriod: number;
+  controllers: Set<string>;
+}
+
+export async function runServer(opts: ServerFlags): Promise<void> {
   const log = createLogger(opts.logLevel, 'everynode-server');
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const cp = await startControlPlane({ dataDir, port: opts.port, bind: opts.bind, log });
+  const cp = await startControlPlane({
+    dataDir,
+    port: opts.port,
+    bind: opts.bind,
+    log,
+    enabledControllers: opts.controllers,
+    controllers: {
+      burstReplicas: opts.burstReplicas,
+      nodeMonitorGracePeriodSeconds: opts.nodeMonitorGracePeriod,
+      nodeMonitorPeriodSeconds: opts.nodeMonitorPeriod,
+    },
+  });
   const kubeconfigPath = join(dataDir, 'admin.kubeconfig');
   writeFileSync(kubeconfigPath, cp.adminKubeconfig, { mode: 0o600 });
   writeFileSync(join(dataDir, 'agent-token'), cp.agentToken + '\n', { mode: 0o600 });

@@ -1,5 +1,7 @@
 // Wires one control plane together: credentials, the store, the API server, bootstrap objects
 // and the controllers. `everynode server` and `everynode up` both start one.
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { resources } from '../api/resources.js';
@@ -10,12 +12,18 @@ import { MemoryStore } from '../storage/memory.js';
 import { SqlitePersistence } from '../storage/sqlite.js';
 import { bootstrap } from './bootstrap.js';
 import { NamespaceController } from '../controllers/namespace.js';
+import { LocalClient } from '../client/local.js';
+import { CONTROLLER_NAMES, ControllerManager } from '../controllers/manager.js';
+import { DEFAULT_CONTROLLER_OPTIONS, type ControllerOptions } from '../controllers/context.js';
 
 export interface ControlPlaneOptions {
   dataDir: string;
   port: number;
   bind: string;
   log: Logger;
+  controllers?: Partial<ControllerOptions>;
+  /** Which controllers run (see parseControllerList); default all. */
+  enabledControllers?: Set<string>;
 }
 
 export interface ControlPlane {
@@ -44,8 +52,19 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   await api.listen();
   const host = opts.bind === '0.0.0.0' || opts.bind === '::' ? '127.0.0.1' : opts.bind;
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${api.port}`;
-  const namespaces = new NamespaceController(api, opts.log.child({ controller: 'namespace' }));
-  await namespaces.start();
+  const enabled = opts.enabledControllers ?? new Set(CONTROLLER_NAMES);
+  const namespaces = enabled.has('namespace') ? new NamespaceController(api, opts.log.child({ controller: 'namespace' })) : undefined;
+  await namespaces?.start();
+  // The same host and data dir is the same server: after a restart it takes its lease back at once.
+  const identity = `${hostname()}_${createHash('sha256').update(opts.dataDir).digest('hex').slice(0, 8)}`;
+  const controllers = new ControllerManager(
+    new LocalClient((group, resource) => api.storage(group, resource)),
+    opts.log.child({ component: 'controllers' }),
+    { ...DEFAULT_CONTROLLER_OPTIONS, ...opts.controllers },
+    identity,
+    enabled,
+  );
+  controllers.start();
   const compaction = setInterval(() => store.compact(), COMPACTION_INTERVAL_MS);
   return {
     url,
@@ -54,7 +73,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     api,
     async stop() {
       clearInterval(compaction);
-      namespaces.stop();
+      await controllers.stop();
+      namespaces?.stop();
       await api.close();
       await store.close();
     },

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
-import { TestServer, type RawResponse } from '../helpers/server.js';
+import { API_ONLY, TestServer, type RawResponse } from '../helpers/server.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
@@ -19,7 +19,7 @@ const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io';
 let server: TestServer;
 
 before(async () => {
-  server = await TestServer.start();
+  server = await TestServer.start({ args: API_ONLY });
 });
 
 after(async () => {

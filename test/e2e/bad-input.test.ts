@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'node:https';
 import YAML from 'yaml';
-import { TestServer, type KubectlResult, type RawResponse } from '../helpers/server.js';
+import { API_ONLY, TestServer, type KubectlResult, type RawResponse } from '../helpers/server.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
@@ -119,7 +119,7 @@ function assertInvalid(res: RawResponse, name: string, causes: Obj[]): void {
 }
 
 before(async () => {
-  server = await TestServer.start();
+  server = await TestServer.start({ args: API_ONLY });
   dir = mkdtempSync(join(tmpdir(), 'everynode-bad-input-'));
   const created = await kubectl('1.33', ['apply', '-f', manifest('fluentd.yaml', daemonSet('fluentd'))]);
   assert.equal(created.stderr, '');

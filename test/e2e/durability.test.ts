@@ -8,7 +8,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:https';
 import type { ClientRequest } from 'node:http';
-import { TestServer, type RawResponse } from '../helpers/server.js';
+import { API_ONLY, TestServer, type RawResponse } from '../helpers/server.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
@@ -157,7 +157,7 @@ describe('durability across kill -9', () => {
   let nodesAfterRestart: Obj[];
 
   before(async () => {
-    server = await TestServer.start();
+    server = await TestServer.start({ args: API_ONLY });
     bootstrapBefore = await bootstrapObjects();
     beforeMark = [];
     for (let i = 0; i < BEFORE_MARK; i++) beforeMark.push(await createAck('/api/v1/nodes', node(`early-node-${String(i).padStart(2, '0')}`)));

@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
-import { TestServer, type KubectlResult } from '../helpers/server.js';
+import { API_ONLY, TestServer, type KubectlResult } from '../helpers/server.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 // CI clones the repository with shared/ beside it.
@@ -143,7 +143,7 @@ function workflow(version: string): void {
     const example = (name: string) => join(EXAMPLES, name);
 
     before(async () => {
-      server = await TestServer.start();
+      server = await TestServer.start({ args: API_ONLY });
       work = mkdtempSync(join(tmpdir(), 'everynode-kubectl-workflow-'));
     });
     after(async () => {

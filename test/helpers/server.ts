@@ -10,6 +10,12 @@ import YAML from 'yaml';
 const ROOT = new URL('../..', import.meta.url).pathname;
 const MAIN = join(ROOT, 'dist/cli/main.js');
 
+/**
+ * Flags for tests of the API server alone: only the namespace controller runs, so nothing else
+ * writes in the background (no leader lease renewals, no DaemonSet status, no events).
+ */
+export const API_ONLY = ['--controllers', 'namespace'];
+
 export const KUBECTL_DIR = dirname(realpathSync(execFileSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).trim()));
 
 export class TestServer {
@@ -20,6 +26,8 @@ export class TestServer {
   private stderr = '';
   /** Extra node flags for the server process (e.g. --cpu-prof for a benchmark). */
   nodeArgs: string[] = [];
+  /** Server flags, reused by launch() after a kill. */
+  args: string[] = [];
 
   private constructor(dataDir?: string) {
     this.dataDir = dataDir ?? mkdtempSync(join(tmpdir(), 'everynode-test-'));
@@ -29,7 +37,8 @@ export class TestServer {
   static async start(opts: { dataDir?: string; args?: string[]; nodeArgs?: string[] } = {}): Promise<TestServer> {
     const s = new TestServer(opts.dataDir);
     s.nodeArgs = opts.nodeArgs ?? [];
-    await s.launch(opts.args ?? []);
+    s.args = opts.args ?? [];
+    await s.launch();
     return s;
   }
 
@@ -47,7 +56,7 @@ export class TestServer {
   }
 
   /** Starts the process and waits for its "listening" log line. */
-  async launch(args: string[] = []): Promise<void> {
+  async launch(args: string[] = this.args): Promise<void> {
     this.stderr = '';
     const proc = spawn(process.execPath, [...this.nodeArgs, MAIN, 'server', '--data-dir', this.dataDir, '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
