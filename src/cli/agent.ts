@@ -4,7 +4,6 @@
 // DIR` writes DIR/agent-token and DIR/pki/ca.crt).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { InvalidArgumentError } from 'commander';
 import { HttpClient } from '../client/http.js';
 import { SimulatedAgent } from '../agent/simulated-agent.js';
 import { createLogger } from './logger.js';
@@ -17,6 +16,8 @@ export interface AgentCommandOptions {
   namePrefix: string;
   labels?: string;
   readyDelayMs: number;
+  /** Seconds between node Lease renewals. */
+  nodeLeaseRenewInterval: number;
   logLevel: string;
 }
 
@@ -26,12 +27,6 @@ const MAX_SOCKETS = 64;
 export class UsageError extends Error {}
 
 /** Commander argument parser for whole numbers ≥ 0 (--simulate, --ready-delay-ms). */
-export function wholeNumber(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a whole number.');
-  return n;
-}
-
 /** `k=v,k2=v2` → labels. */
 export function parseLabels(text: string | undefined): Record<string, string> {
   const labels: Record<string, string> = {};
@@ -76,7 +71,7 @@ export async function runAgent(opts: AgentCommandOptions): Promise<void> {
 
   const log = createLogger(opts.logLevel, 'everynode-agent');
   const client = new HttpClient({ server: opts.server, token, ca, maxSockets: MAX_SOCKETS });
-  const agent = new SimulatedAgent({ client, count: opts.simulate, namePrefix: opts.namePrefix, labels, readyDelayMs: opts.readyDelayMs, log });
+  const agent = new SimulatedAgent({ client, count: opts.simulate, namePrefix: opts.namePrefix, labels, readyDelayMs: opts.readyDelayMs, renewIntervalMs: opts.nodeLeaseRenewInterval * 1000, log });
 
   const stop = (signal: string): void => {
     log.info({ signal }, 'stopping; the nodes stay registered');

@@ -1,9 +1,9 @@
 // The `everynode` command line (design.md §5).
 import { Command, Option } from 'commander';
 import { runServer, type ServerFlags } from './server.js';
-import { controllerList, duration, positiveInt } from './parse.js';
+import { controllerList, duration, positiveInt, wholeNumber } from './parse.js';
 import { CONTROLLER_NAMES, parseControllerList } from '../controllers/manager.js';
-import { runAgent, wholeNumber, type AgentCommandOptions } from './agent.js';
+import { runAgent, type AgentCommandOptions } from './agent.js';
 
 const program = new Command()
   .name('everynode')
@@ -37,6 +37,7 @@ program
   .option('--name-prefix <prefix>', 'simulated node names: <prefix>0, <prefix>1, ...', 'sim-')
   .option('--labels <k=v,...>', 'extra labels for every node')
   .option('--ready-delay-ms <ms>', 'how long a simulated pod takes to become Running and Ready', wholeNumber, 200)
+  .option('--node-lease-renew-interval <duration>', "how often each node's Lease is renewed (shorter than the server's --node-monitor-grace-period)", duration, 10)
   .addOption(logLevel)
   .action(async (opts: AgentCommandOptions) => {
     await runAgent(opts);

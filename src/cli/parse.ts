@@ -3,9 +3,16 @@
 import { InvalidArgumentError } from 'commander';
 import { parseControllerList } from '../controllers/manager.js';
 
-export function positiveInt(value: string): number {
+/** A whole number of 0 or more. */
+export function wholeNumber(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('Expected a whole number of 1 or more.');
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a whole number.');
+  return n;
+}
+
+export function positiveInt(value: string): number {
+  const n = wholeNumber(value);
+  if (n < 1) throw new InvalidArgumentError('expected a whole number of 1 or more.');
   return n;
 }
 
@@ -18,7 +25,7 @@ export function duration(value: string): number {
     total += Number(n) * units[u]!;
     return '';
   });
-  if (rest !== '' || value === '') throw new InvalidArgumentError('Expected a duration such as 40s, 2m or 1m30s.');
+  if (rest !== '' || value === '') throw new InvalidArgumentError('expected a duration such as 40s, 2m or 1m30s.');
   return total;
 }
 

@@ -5,7 +5,8 @@ import { normalizeImage, parseImageRef } from '../../src/agent/image-ref.js';
 import { microTime, newNodeLease, renewedNodeLease } from '../../src/agent/node-lease.js';
 import { healthyNodeConditions, initialNode } from '../../src/agent/node-status.js';
 import { simulatedNode, simulatedNodeIP, simulatedPodIP } from '../../src/agent/simulated-nodes.js';
-import { caFileFor, parseLabels, wholeNumber } from '../../src/cli/agent.js';
+import { caFileFor, parseLabels } from '../../src/cli/agent.js';
+import { wholeNumber } from '../../src/cli/parse.js';
 
 test('image references resolve as a container runtime resolves them', () => {
   const cases: Array<[string, string, string | undefined]> = [

@@ -99,7 +99,7 @@ function isAlreadyExists(err: unknown): boolean {
  * the new salt — and fails this sync.
  */
 export async function snapshot(api: HistoryApi, ds: DaemonSet, revision: number): Promise<ControllerRevision> {
-  const collisionCount = ds.status?.collisionCount;
+  const collisionCount = ds.status?.collisionCount ?? undefined;
   const cr = newRevision(ds, computeTemplateHash(ds.spec?.template, collisionCount), revision);
   const namespace = ds.metadata?.namespace ?? '';
   try {
@@ -109,7 +109,7 @@ export async function snapshot(api: HistoryApi, ds: DaemonSet, revision: number)
     const existing = await api.getRevision(namespace, cr.metadata!.name!);
     if (revisionMatches(ds, existing)) return existing;
     const fresh = await api.getDaemonSet(namespace, ds.metadata?.name ?? '');
-    const freshCount = fresh.status?.collisionCount;
+    const freshCount = fresh.status?.collisionCount ?? undefined;
     if (freshCount !== collisionCount) {
       throw new Error(`found a stale collision count (${collisionCount}, expected ${freshCount}) of DaemonSet "${ds.metadata?.name}" while processing; will retry until it is updated`);
     }
