@@ -8,8 +8,19 @@ import { decodeProtobuf } from './protobuf.js';
 /** Upstream's limit for request bodies (3 MiB); larger ones get 413. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
+const GO_ESCAPED = /[<>&\u2028\u2029]/g;
+
+/**
+ * JSON as upstream's Go encoder writes it: `<`, `>`, `&`, U+2028 and U+2029 escaped as \uXXXX.
+ * kubectl compares some bytes verbatim (a ControllerRevision's data against its own encoding
+ * of the live template, for "skipped rollback"), so the escaping must match.
+ */
+export function encodeJson(value: unknown): string {
+  return JSON.stringify(value).replace(GO_ESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  const text = encodeJson(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }

@@ -10,7 +10,7 @@ import { apiVersionOf, type Served } from '../api/registry.js';
 import { parseSelector, SelectorParseError } from '../placement/labels.js';
 import { applyPatch } from './patch/json-patch.js';
 import { strategicMergePatch } from './patch/strategic.js';
-import { decodeBody, mediaType, readBody, sendJson, warningHeader } from './http-util.js';
+import { decodeBody, encodeJson, mediaType, readBody, sendJson, warningHeader } from './http-util.js';
 import type { ResourceRequest } from './request-info.js';
 import type { DeleteOptions, ListQuery, RestStorage, WatchEvent } from './rest-storage.js';
 import type { FieldChecker } from './field-validation.js';
@@ -181,7 +181,7 @@ export class ResourceHandler {
       }
       res.write(text);
     };
-    const write = (type: string, object: unknown): void => writeLines(JSON.stringify({ type, object }) + '\n');
+    const write = (type: string, object: unknown): void => writeLines(encodeJson({ type, object }) + '\n');
     const apiVersion = apiVersionOf(this.def.group, this.ctx.served.version.version);
     const send = (events: WatchEvent[]): void => {
       const lines: Buffer[] = [];
@@ -190,8 +190,8 @@ export class ResourceHandler {
         if (table) {
           const t = toTable(this.def.printer, [e.object], { listResourceVersion: lastRev, now: new Date(), noHeaders: headerSent });
           headerSent = true;
-          lines.push(Buffer.from(JSON.stringify({ type: e.type, object: t }) + '\n'));
-        } else lines.push(sharedWatchLine(e, apiVersion, () => JSON.stringify({ type: e.type, object: this.present(e.object) }) + '\n'));
+          lines.push(Buffer.from(encodeJson({ type: e.type, object: t }) + '\n'));
+        } else lines.push(sharedWatchLine(e, apiVersion, () => encodeJson({ type: e.type, object: this.present(e.object) }) + '\n'));
       }
       writeLines(lines.length === 1 ? lines[0]! : Buffer.concat(lines)); // one chunk per batch
     };

@@ -44,6 +44,7 @@ export type Admit = (op: 'create' | 'update', def: ResourceDef, obj: KObject, ol
 
 const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const MAX_CONFLICT_RETRIES = 10;
+const MAX_NAME_RETRIES = 8;
 
 export function randomSuffix(n = 5): string {
   let s = '';
@@ -214,7 +215,8 @@ export class RestStorage {
     const obj = clone(body);
     obj.metadata ??= {};
     this.checkNamespace(obj, namespace);
-    if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = obj.metadata.generateName + randomSuffix();
+    const generated = !obj.metadata.name && !!obj.metadata.generateName;
+    if (generated) obj.metadata.name = obj.metadata.generateName + randomSuffix();
     const meta = obj.metadata;
     for (const f of ['uid', 'resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink', 'managedFields'] as const) delete meta[f];
     meta.uid = randomUUID();
@@ -230,10 +232,17 @@ export class RestStorage {
       if (await this.store.get(this.key(meta.namespace, meta.name!))) throw errors.alreadyExists(this.resource, this.group, meta.name!);
       return obj;
     }
-    try {
-      return await this.store.create(this.key(meta.namespace, meta.name!), obj);
-    } catch (err) {
-      throw this.translate(err, meta.name!);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.store.create(this.key(meta.namespace, meta.name!), obj);
+      } catch (err) {
+        // A generated name that is taken gets another suffix, as upstream retries since 1.32.
+        if (generated && err instanceof StoreError && err.code === 'AlreadyExists' && attempt < MAX_NAME_RETRIES) {
+          meta.name = meta.generateName + randomSuffix();
+          continue;
+        }
+        throw this.translate(err, meta.name!);
+      }
     }
   }
 

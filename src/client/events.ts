@@ -6,6 +6,9 @@ import type { KObject } from '../api/object.js';
 import { R, type Client } from './client.js';
 
 const REMEMBERED = 4096;
+/** Upstream's spam filter: 25 events per source and object at once, then one per 5 minutes. */
+const SPAM_BURST = 25;
+const SPAM_REFILL_MS = 5 * 60 * 1000;
 
 function now(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -13,6 +16,7 @@ function now(): string {
 
 export class EventRecorder {
   private readonly seen = new Map<string, { namespace: string; name: string; count: number }>();
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(
     private readonly client: Client,
@@ -22,7 +26,23 @@ export class EventRecorder {
   ) {}
 
   event(obj: KObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    if (!this.allowed(obj)) return;
     void this.record(obj, type, reason, message).catch(this.onError);
+  }
+
+  /** Takes a token from the object's bucket; a 5,000-pod rollout must not write 5,000 events. */
+  private allowed(obj: KObject): boolean {
+    const key = obj.metadata.uid ?? `${obj.kind}/${obj.metadata.namespace}/${obj.metadata.name}`;
+    const now = Date.now();
+    const b = this.buckets.get(key) ?? { tokens: SPAM_BURST, at: now };
+    b.tokens = Math.min(SPAM_BURST, b.tokens + (now - b.at) / SPAM_REFILL_MS);
+    b.at = now;
+    this.buckets.delete(key);
+    this.buckets.set(key, b);
+    if (this.buckets.size > REMEMBERED) this.buckets.delete(this.buckets.keys().next().value!);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
   }
 
   private async record(obj: KObject, type: string, reason: string, message: string): Promise<void> {
@@ -51,7 +71,11 @@ export class EventRecorder {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name, namespace },
-      involvedObject: { kind: obj.kind, namespace: m.namespace, name: m.name, uid: m.uid, apiVersion: obj.apiVersion, resourceVersion: m.resourceVersion },
+      involvedObject: Object.fromEntries(
+        Object.entries({ kind: obj.kind, namespace: m.namespace, name: m.name, uid: m.uid, apiVersion: obj.apiVersion, resourceVersion: m.resourceVersion }).filter(
+          ([, v]) => v !== undefined,
+        ),
+      ),
       reason,
       message,
       source: { component: this.component, ...(this.host ? { host: this.host } : {}) },
