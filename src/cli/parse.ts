@@ -16,9 +16,9 @@ export function positiveInt(value: string): number {
   return n;
 }
 
-/** Seconds from a Kubernetes-style duration: `40s`, `2m`, `1m30s`, `500ms`, or a bare number of seconds. */
+/** Seconds (> 0) from a Kubernetes-style duration: `40s`, `2m`, `1m30s`, `500ms`, or a bare number of seconds. */
 export function duration(value: string): number {
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
+  if (/^\d+(\.\d+)?$/.test(value)) value = `${value}s`;
   const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
   let total = 0;
   const rest = value.replace(/(\d+(?:\.\d+)?)(ms|h|m|s)/g, (_, n: string, u: string) => {
@@ -26,6 +26,7 @@ export function duration(value: string): number {
     return '';
   });
   if (rest !== '' || value === '') throw new InvalidArgumentError('expected a duration such as 40s, 2m or 1m30s.');
+  if (total <= 0) throw new InvalidArgumentError('expected a duration longer than zero.');
   return total;
 }
 

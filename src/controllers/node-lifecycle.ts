@@ -466,7 +466,12 @@ export class NodeLifecycleController implements Controller {
   }
 
   private async writeTaints(node: Node, taints: Taint[]): Promise<void> {
-    await this.ctx.client.patch(R.nodes, undefined, node.metadata!.name!, 'json', setField(node as KObject, 'spec', 'taints', taints));
+    // The last taint gone, the field goes too (spec: {}), as after upstream's taint patches.
+    const patch =
+      taints.length === 0 && node.spec?.taints !== undefined
+        ? [{ op: 'test', path: '/spec/taints', value: node.spec.taints }, { op: 'remove', path: '/spec/taints' }]
+        : setField(node as KObject, 'spec', 'taints', taints);
+    await this.ctx.client.patch(R.nodes, undefined, node.metadata!.name!, 'json', patch);
   }
 
   /** Pods on a silent node are not Ready any more (upstream's MarkPodsNotReady). */

@@ -10,7 +10,7 @@ it('durations in Kubernetes style, in seconds', () => {
   assert.equal(duration('1h'), 3600);
   assert.equal(duration('500ms'), 0.5);
   assert.equal(duration('7'), 7);
-  for (const bad of ['', 'abc', '5x', '-3s', '1m 30s']) assert.throws(() => duration(bad), /expected a duration/, bad);
+  for (const bad of ['', 'abc', '5x', '-3s', '1m 30s', '0s', '0']) assert.throws(() => duration(bad), /expected a duration/, bad);
 });
 
 it('whole numbers and positive counts', () => {
