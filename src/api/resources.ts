@@ -1,7 +1,7 @@
 // Every kind everynode serves: one registry entry each (design.md §2: adding a resource must
 // not touch the router). Names, short names and categories are upstream's.
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
-import { jsonEqual, type KObject } from './object.js';
+import { clone, jsonEqual, type KObject } from './object.js';
 import type { ResourceDef, Strategy } from './registry-types.js';
 import * as printers from './printers/index.js';
 import * as defaults from './defaults/index.js';
@@ -97,7 +97,7 @@ const namespaceStrategy: Strategy = {
   finalizeOnDelete(ns) {
     const finalizers = (ns.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [];
     if (!finalizers.length) return undefined;
-    return { ...structuredClone(ns), status: { ...(ns.status as object), phase: 'Terminating' } };
+    return { ...clone(ns), status: { ...(ns.status as object), phase: 'Terminating' } };
   },
 };
 

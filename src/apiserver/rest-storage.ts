@@ -62,6 +62,18 @@ function specPart(obj: KObject): Record<string, unknown> {
   return rest;
 }
 
+/**
+ * Points the new version's spec and status at the stored version's when they did not change (the
+ * spec on a status update, the status on most other writes), so that the history window holds
+ * each unchanged part once. Safe because stored objects are never modified.
+ */
+function shareUnchanged(next: KObject, stored: KObject): KObject {
+  for (const k of ['spec', 'status']) {
+    if (next[k] !== stored[k] && typeof next[k] === 'object' && jsonEqual(next[k], stored[k])) next[k] = stored[k];
+  }
+  return next;
+}
+
 function sameIgnoringVersion(a: KObject, b: KObject): boolean {
   return jsonEqual({ ...a, metadata: { ...a.metadata, resourceVersion: undefined } }, { ...b, metadata: { ...b.metadata, resourceVersion: undefined } });
 }
@@ -322,7 +334,7 @@ export class RestStorage {
       if (sameIgnoringVersion(desired, current)) return current;
       if (opts.dryRun) return desired;
       try {
-        const stored = await this.store.update(key, desired, Number(current.metadata.resourceVersion));
+        const stored = await this.store.update(key, shareUnchanged(desired, current), Number(current.metadata.resourceVersion));
         return await this.finishIfFinalized(stored);
       } catch (err) {
         if (err instanceof StoreError && err.code === 'Conflict' && attempt < MAX_CONFLICT_RETRIES) continue;
@@ -364,7 +376,7 @@ export class RestStorage {
       try {
         if (!marked) return { object: await this.store.delete(key, Number(current.metadata.resourceVersion)), deleted: true };
         if (sameIgnoringVersion(marked, current)) return { object: current, deleted: false };
-        const stored = await this.store.update(key, marked, Number(current.metadata.resourceVersion));
+        const stored = await this.store.update(key, shareUnchanged(marked, current), Number(current.metadata.resourceVersion));
         return { object: stored, deleted: false };
       } catch (err) {
         if (err instanceof StoreError && err.code === 'Conflict' && attempt < MAX_CONFLICT_RETRIES) continue;

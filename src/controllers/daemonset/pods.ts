@@ -2,6 +2,7 @@
 // order in which they are preferred, and how they are grouped by the node they belong to. Pure.
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
+import { clone } from '../../api/object.js';
 import { TEMPLATE_GENERATION_ANNOTATION } from '../../api/resources.js';
 import { daemonPodTolerations, nodeNameAffinity, targetNodeName } from '../../placement/index.js';
 import { controllerRefTo } from './ownership.js';
@@ -86,7 +87,7 @@ export function groupByNode(pods: Iterable<Pod>, includeDeletedTerminal = false)
  * `pod-template-generation` and `controller-revision-hash` labels.
  */
 export function daemonPodTemplate(ds: DaemonSet, hash: string): PodTemplateSpec {
-  const template = structuredClone(ds.spec?.template ?? {}) as PodTemplateSpec;
+  const template = clone(ds.spec?.template ?? {}) as PodTemplateSpec;
   const spec = (template.spec ??= { containers: [] });
   spec.tolerations = daemonPodTolerations(spec);
   const metadata = (template.metadata ??= {});
@@ -108,7 +109,7 @@ const MAX_GENERATE_NAME = 253;
 export function newDaemonPod(ds: DaemonSet, template: PodTemplateSpec, nodeName: string): Pod {
   const name = ds.metadata?.name ?? '';
   const meta = template.metadata ?? {};
-  const spec = structuredClone(template.spec ?? { containers: [] });
+  const spec = clone(template.spec ?? { containers: [] });
   spec.affinity = nodeNameAffinity(spec.affinity, nodeName);
   const metadata: Pod['metadata'] & object = {
     generateName: name.length + 1 <= MAX_GENERATE_NAME ? `${name}-` : name,

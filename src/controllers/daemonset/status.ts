@@ -4,7 +4,7 @@
 // write with upstream's single retry.
 import type { DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import type { KObject } from '../../api/object.js';
+import { clone, type KObject } from '../../api/object.js';
 import type { PlacedNode } from './node-placement.js';
 import { isPodAvailable, isPodReady, isPodUpdated, sortPods, templateGeneration } from './pods.js';
 
@@ -79,7 +79,7 @@ export function statusUpToDate(ds: DaemonSet, counts: StatusCounts): boolean {
  * observedGeneration set to `observedGeneration` if given. Zero omitempty counters are left out.
  */
 export function withStatus(ds: DaemonSet, counts: StatusCounts, observedGeneration?: number): KObject {
-  const obj = structuredClone(ds) as unknown as KObject;
+  const obj = clone(ds) as unknown as KObject;
   const status: Record<string, unknown> = { ...(obj.status as DaemonSetStatus | undefined) };
   if (observedGeneration !== undefined) status.observedGeneration = observedGeneration;
   if (!status.observedGeneration) delete status.observedGeneration;
