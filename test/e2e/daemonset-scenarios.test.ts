@@ -668,8 +668,10 @@ describe('DaemonSet e2e scenarios (upstream test/e2e/apps/daemon_set.go)', { con
         for (const hash of new Set(here.map(hashOf))) {
           if (here.filter((p) => hashOf(p) === hash).length > 2) return `more than two pods of one version on ${node}: ${describePods(here)}`;
         }
-        if (live.some(isReady)) emptiedOnPurpose.delete(node);
-        else if (!emptiedOnPurpose.has(node)) return `${node} has no ready pod: ${describePods(here)}`;
+        // The exemption lasts until the replacement is ready (not merely until the next event,
+        // which may still show the victim live just before its deletion lands).
+        if (fresh.some(isReady)) emptiedOnPurpose.delete(node);
+        if (!live.some(isReady) && !emptiedOnPurpose.has(node)) return `${node} has no ready pod: ${describePods(here)}`;
         // A node without an old pod gets its new pod from manage, outside the surge budget.
         if (old.length === 1 && fresh.length === 1 && !isAvailable(fresh[0]!, minReadySeconds, now)) newUnavailable++;
         if (old.length === 1 && fresh.length === 1) {
