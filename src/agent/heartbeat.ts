@@ -3,7 +3,9 @@
 // in the Node status every minute. Many nodes in one process spread their writes: each starts
 // its cycles at a random point of the interval. Failed writes are retried with back-off
 // (200 ms doubling to 7 s, as upstream), and after a failure the Node is read again before its
-// status is written, since node lifecycle may have marked it Unknown meanwhile.
+// status is written, since node lifecycle may have marked it Unknown meanwhile. A real host
+// reports its pressure conditions from measurements; `refresh()` writes them at once when they
+// change.
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
@@ -11,7 +13,7 @@ import { ApiError } from '../api/errors.js';
 import type { KObject } from '../api/object.js';
 import { R, type Client } from '../client/client.js';
 import { microTime, NODE_LEASE_NAMESPACE, newNodeLease, renewedNodeLease } from './node-lease.js';
-import { healthyNodeConditions, rfc3339 } from './node-status.js';
+import { NO_PRESSURE, nodeConditions, rfc3339, type NodePressure } from './node-status.js';
 
 export interface HeartbeatOptions {
   client: Client;
@@ -20,6 +22,8 @@ export interface HeartbeatOptions {
   statusIntervalMs?: number;
   /** Start each cycle at a random point of its interval (many nodes in one process). */
   spread?: boolean;
+  /** What the node is short of now (default: nothing, as a simulated node). */
+  pressure?: () => NodePressure;
 }
 
 const RETRY_BASE_MS = 200;
@@ -64,6 +68,11 @@ export class NodeHeartbeat {
   start(): void {
     void this.renewLease(true);
     this.scheduleStatus(this.o.spread ? Math.random() * this.statusMs : this.statusMs);
+  }
+
+  /** Writes the node status now (e.g. a pressure condition changed), then every interval from then on. */
+  refresh(): void {
+    this.scheduleStatus(0);
   }
 
   stop(): void {
@@ -130,7 +139,7 @@ export class NodeHeartbeat {
     const { client } = this.o;
     try {
       if (this.nodeStale) this.conditions = ((await client.get(R.nodes, undefined, this.name)) as Node).status?.conditions ?? [];
-      const conditions = healthyNodeConditions(rfc3339(new Date()), this.conditions);
+      const conditions = nodeConditions(rfc3339(new Date()), this.conditions, this.o.pressure?.() ?? NO_PRESSURE);
       this.conditions = ((await client.patch(R.nodes, undefined, this.name, 'strategic', { status: { conditions } }, 'status')) as Node).status?.conditions ?? [];
       this.nodeStale = false;
       this.statusFailures = 0;

@@ -8,6 +8,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
 import { ApiError } from '../api/errors.js';
 import { jsonEqual, type KObject } from '../api/object.js';
+import { MIRROR_POD_ANNOTATION } from '../api/resources.js';
 import { R, type Client } from '../client/client.js';
 import { WorkQueue } from '../client/workqueue.js';
 import { rfc3339 } from './node-status.js';
@@ -71,6 +72,8 @@ export class PodWorkers {
     const uid = pod.metadata?.uid;
     const nodeName = pod.spec?.nodeName;
     if (this.stopped || !uid || !nodeName) return;
+    // A mirror pod only shows a static pod, which runs from its manifest (static-pods.ts).
+    if (pod.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) return;
     const known = this.workers.get(uid);
     if (known) {
       known.pod = pod;

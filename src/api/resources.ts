@@ -2,12 +2,15 @@
 // not touch the router). Names, short names and categories are upstream's.
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import { clone, jsonEqual, type KObject } from './object.js';
+import { FieldPath, forbidden, type FieldError } from './validation/field-errors.js';
 import type { ResourceDef, Strategy } from './registry-types.js';
 import * as printers from './printers/index.js';
 import * as defaults from './defaults/index.js';
 import * as v from './validation/kinds.js';
 
 export const TEMPLATE_GENERATION_ANNOTATION = 'deprecated.daemonset.template.generation';
+/** Marks a mirror pod: the read-only copy an agent keeps of a static pod; its value is the static pod's hash. */
+export const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 
 type Entry = Omit<ResourceDef, 'listKind' | 'singular' | 'fieldSelectors' | 'strategy' | 'applyDefaults' | 'categories' | 'shortNames'> &
   Partial<Pick<ResourceDef, 'fieldSelectors' | 'strategy' | 'applyDefaults' | 'categories' | 'shortNames'>>;
@@ -47,6 +50,16 @@ function qosClass(spec: PodSpec | undefined): string {
     ['cpu', 'memory'].every((k) => r.limits?.[k] !== undefined && (r.requests?.[k] === undefined || String(r.requests[k]) === String(r.limits[k]))),
   );
   return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+/** A pod cannot become or stop being a mirror pod, nor point at another static pod (upstream's pod annotation update rules). */
+function validateMirrorAnnotationUpdate(obj: KObject, old: KObject): FieldError[] {
+  const next = obj.metadata.annotations ?? {};
+  const prev = old.metadata.annotations ?? {};
+  const path = FieldPath.root('metadata').child('annotations').key(MIRROR_POD_ANNOTATION);
+  if (MIRROR_POD_ANNOTATION in prev && next[MIRROR_POD_ANNOTATION] !== prev[MIRROR_POD_ANNOTATION]) return [forbidden(path, 'may not remove or update mirror pod annotation')];
+  if (MIRROR_POD_ANNOTATION in next && !(MIRROR_POD_ANNOTATION in prev)) return [forbidden(path, 'may not add mirror pod annotation')];
+  return [];
 }
 
 const podStrategy: Strategy = {
@@ -139,11 +152,11 @@ export const resources: ResourceDef[] = [
     namespaced: true,
     shortNames: ['po'],
     categories: ['all'],
-    subresources: ['status', 'binding', 'eviction'],
+    subresources: ['status', 'binding', 'eviction', 'log'],
     printer: printers.podPrinter,
     applyDefaults: defaults.defaultPod,
     validateCreate: v.validatePodCreate,
-    validateUpdate: v.validatePodUpdate,
+    validateUpdate: (obj, old) => [...v.validatePodUpdate(obj, old), ...validateMirrorAnnotationUpdate(obj, old)],
     fieldSelectors: {
       'spec.nodeName': get('spec', 'nodeName'),
       'spec.restartPolicy': get('spec', 'restartPolicy'),

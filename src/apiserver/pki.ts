@@ -1,8 +1,7 @@
 // The server's credentials, made once per data dir: a CA, a serving certificate signed by it,
 // an admin token and an agent bootstrap token. Re-running only reissues the serving certificate
 // when it does not cover an address the server is now asked to listen on.
-import 'reflect-metadata'; // @peculiar/x509 needs the Reflect metadata API
-import * as x509 from '@peculiar/x509';
+import { x509 } from './x509.js';
 import { randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
@@ -13,7 +12,6 @@ import YAML from 'yaml';
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
-x509.cryptoProvider.set(webcrypto as never);
 
 const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
@@ -26,18 +24,51 @@ export interface Credentials {
   agentToken: string;
 }
 
-async function exportKey(key: CryptoKey): Promise<string> {
+/** PKCS#8 PEM of a private key. */
+export async function exportKey(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
   return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').trim()}\n-----END PRIVATE KEY-----\n`;
 }
 
-async function importKey(pem: string): Promise<CryptoKey> {
-  const der = Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
-  return webcrypto.subtle.importKey('pkcs8', der, alg, true, ['sign']);
+/** The DER bytes inside a PEM block. */
+export function pemBody(pem: string): Buffer {
+  return Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+}
+
+/** The CA's signing key (PKCS#8 PEM, ECDSA P-256). */
+export function importSigningKey(pem: string): Promise<CryptoKey> {
+  return webcrypto.subtle.importKey('pkcs8', pemBody(pem), alg, true, ['sign']);
 }
 
 function serial(): string {
   return '01' + randomBytes(8).toString('hex');
+}
+
+/** A leaf certificate for `publicKey`, signed by the CA, valid from an hour ago for `validMs`. */
+export async function signCertificate(
+  caCert: x509.X509Certificate,
+  caKey: CryptoKey,
+  publicKey: CryptoKey,
+  subject: string,
+  validMs: number,
+  extensions: x509.Extension[],
+): Promise<string> {
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject,
+    issuer: caCert.subject,
+    notBefore: new Date(Date.now() - 3600_000),
+    notAfter: new Date(Date.now() + validMs),
+    signingAlgorithm: alg,
+    publicKey: publicKey as never,
+    signingKey: caKey as never,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      ...extensions,
+    ],
+  });
+  return cert.toString('pem');
 }
 
 /** Every name a client on this host may use to reach the server. */
@@ -50,23 +81,11 @@ export function serverAddresses(bind: string): string[] {
 
 async function issueServing(caCert: x509.X509Certificate, caKey: CryptoKey, names: string[]): Promise<{ certPem: string; keyPem: string }> {
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
-    subject: 'CN=everynode-apiserver',
-    issuer: caCert.subject,
-    notBefore: new Date(Date.now() - 3600_000),
-    notAfter: new Date(Date.now() + TEN_YEARS_MS),
-    signingAlgorithm: alg,
-    publicKey: keys.publicKey as never,
-    signingKey: caKey as never,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(names.map((n) => (isIP(n) ? { type: 'ip', value: n } : { type: 'dns', value: n }))),
-    ],
-  });
-  return { certPem: cert.toString('pem'), keyPem: await exportKey(keys.privateKey) };
+  const certPem = await signCertificate(caCert, caKey, keys.publicKey, 'CN=everynode-apiserver', TEN_YEARS_MS, [
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+    new x509.SubjectAlternativeNameExtension(names.map((n) => (isIP(n) ? { type: 'ip', value: n } : { type: 'dns', value: n }))),
+  ]);
+  return { certPem, keyPem: await exportKey(keys.privateKey) };
 }
 
 function covers(certPem: string, names: string[]): boolean {
@@ -103,7 +122,7 @@ export async function ensureCredentials(dataDir: string, bind: string): Promise<
   const caPem = readFileSync(file('ca.crt'), 'utf8');
   const names = serverAddresses(bind);
   if (!existsSync(file('server.crt')) || !covers(readFileSync(file('server.crt'), 'utf8'), names)) {
-    const caKey = await importKey(readFileSync(file('ca.key'), 'utf8'));
+    const caKey = await importSigningKey(readFileSync(file('ca.key'), 'utf8'));
     const { certPem, keyPem } = await issueServing(new x509.X509Certificate(caPem), caKey, names);
     write('server.key', keyPem);
     write('server.crt', certPem);

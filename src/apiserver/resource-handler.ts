@@ -15,6 +15,7 @@ import type { ResourceRequest } from './request-info.js';
 import type { DeleteOptions, ListQuery, RestStorage, WatchEvent } from './rest-storage.js';
 import type { FieldChecker } from './field-validation.js';
 import type { SubresourceHandler } from './pod-subresources.js';
+import type { WriteRestriction } from './node-restriction.js';
 
 export interface HandlerContext {
   storage: RestStorage;
@@ -27,6 +28,8 @@ export interface HandlerContext {
   subresourceHandlers: Record<string, SubresourceHandler>;
   watchTimeoutSeconds: () => number;
   onWatch: (delta: 1 | -1) => void;
+  /** Object-level checks for the requesting user (node users: node-restriction.ts). */
+  restriction?: WriteRestriction;
 }
 
 /** Which `verb` this is in authorization and metrics terms. */
@@ -268,6 +271,7 @@ export class ResourceHandler {
     }
     const { obj, warnings } = await this.readObject(req);
     if (r.name) throw errors.methodNotAllowed('POST is not supported on a named resource; use PUT or PATCH');
+    this.ctx.restriction?.create(obj);
     const created = await this.ctx.storage.create(r.namespace, obj, { dryRun: dryRun(this.ctx.query) });
     this.respond(req, res, 201, created, warnings);
   }
@@ -276,6 +280,7 @@ export class ResourceHandler {
     const r = this.ctx.request;
     if (!r.name) throw errors.methodNotAllowed();
     const { obj, warnings } = await this.readObject(req);
+    await this.checkExisting('update');
     const updated = await this.ctx.storage.update(r.namespace, r.name, obj, r.subresource, { dryRun: dryRun(this.ctx.query) });
     this.respond(req, res, 200, updated, warnings);
   }
@@ -294,6 +299,7 @@ export class ResourceHandler {
     if (type === 'application/apply-patch+yaml') return this.apply(req, res, body, opts.dryRun);
 
     const patched = await this.ctx.storage.guaranteedUpdate(r.namespace, r.name, r.subresource, opts, (current) => {
+      this.ctx.restriction?.existing(current, 'patch'); // against the very object being changed
       const result = applyPatch(type, this.present(current), body, meta);
       if (!isPlainObject(result)) throw errors.badRequest('the patch did not produce an object');
       const checked = this.checkObject(result as KObject, false);
@@ -319,6 +325,7 @@ export class ResourceHandler {
     const meta = patchMetaFor(this.def.group, this.def.kind);
     try {
       const patched = await this.ctx.storage.guaranteedUpdate(r.namespace, r.name!, r.subresource, { dryRun: isDryRun }, (current) => {
+        this.ctx.restriction?.existing(current, 'patch');
         const merged = strategicMergePatch(current, obj, meta) as KObject;
         return { ...merged, metadata: { ...merged.metadata, resourceVersion: current.metadata.resourceVersion } };
       });
@@ -326,7 +333,9 @@ export class ResourceHandler {
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 404) || r.subresource) throw err;
     }
-    const created = await this.ctx.storage.create(r.namespace, { ...obj, metadata: { ...obj.metadata, name: r.name } }, { dryRun: isDryRun });
+    const toCreate = { ...obj, metadata: { ...obj.metadata, name: r.name } };
+    this.ctx.restriction?.create(toCreate);
+    const created = await this.ctx.storage.create(r.namespace, toCreate, { dryRun: isDryRun });
     this.respond(req, res, 201, created, warnings);
   }
 
@@ -360,6 +369,9 @@ export class ResourceHandler {
     const r = this.ctx.request;
     if (r.subresource) throw errors.methodNotAllowed();
     const opts = await this.deleteOptions(req);
+    const checked = await this.checkExisting('delete');
+    // Pinned to the object that was checked, so a same-named replacement is not deleted instead.
+    if (checked) opts.preconditions = { ...opts.preconditions, uid: opts.preconditions?.uid ?? checked.metadata.uid };
     const { object, deleted } = await this.ctx.storage.delete(r.namespace, r.name!, opts, this.ctx.served.version.defaultPropagation);
     // Upstream answers 200 even when the object only got a deletionTimestamp (finalizers, grace).
     if (!deleted || this.def.kind === 'Pod') return this.respond(req, res, !deleted && opts.accepted ? 202 : 200, object);
@@ -369,6 +381,19 @@ export class ResourceHandler {
       { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: r.name, group: this.def.group, kind: this.def.plural, uid: object.metadata.uid } },
       this.headers(),
     );
+  }
+
+  /**
+   * With a restriction (node users), the stored object decides whether an update or delete is
+   * allowed. (Patches check inside their read-modify-write instead.)
+   */
+  private async checkExisting(verb: string): Promise<KObject | undefined> {
+    const check = this.ctx.restriction;
+    if (!check) return undefined;
+    const r = this.ctx.request;
+    const current = await this.ctx.storage.get(r.namespace, r.name!);
+    check.existing(current, verb);
+    return current;
   }
 
   private async deleteCollection(req: IncomingMessage, res: ServerResponse): Promise<void> {

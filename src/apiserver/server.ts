@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { ApiError, errors } from '../api/errors.js';
 import type { Registry } from '../api/registry.js';
 import type { Store } from '../storage/store.js';
-import { Authenticator, authorize, type User } from './auth.js';
+import { Authenticator, authorize, forbiddenError, type User } from './auth.js';
 import { coreVersions, group, groupList, resourceList } from './discovery.js';
 import { createFieldChecker, type FieldChecker } from './field-validation.js';
 import { sendError, sendJson } from './http-util.js';
@@ -18,6 +18,9 @@ import { parseResourcePath } from './request-info.js';
 import { ResourceHandler, verbOf, type HandlerContext } from './resource-handler.js';
 import { RestStorage } from './rest-storage.js';
 import { createAdmission } from './admission.js';
+import { NODE_CREDENTIALS_PATH, type NodeCredentialIssuer } from './node-credentials.js';
+import { nodeRestriction } from './node-restriction.js';
+import { servePodLogs } from './pod-logs.js';
 import { generatedSchemas } from './openapi.js';
 
 /** The Kubernetes version we answer to; kubectl's dispatcher picks kubectl.1.<minor> from it. */
@@ -28,6 +31,8 @@ export interface ApiServerOptions {
   registry: Registry;
   cert: { certPem: string; keyPem: string };
   tokens: { adminToken: string; agentToken: string };
+  /** Node tokens and certificates for agents, and the client certificate used to call them (pods/log). */
+  nodeCredentials?: NodeCredentialIssuer;
   bind: string;
   port: number;
   log: Logger;
@@ -54,7 +59,7 @@ export class ApiServer {
     this.metrics = new ApiMetrics(() => opts.store.countByResource());
     this.openapi = createOpenApi(opts.registry.defs);
     this.checkFields = createFieldChecker(generatedSchemas().schemas as never);
-    this.authn = new Authenticator(opts.tokens.adminToken, opts.tokens.agentToken);
+    this.authn = new Authenticator(opts.tokens.adminToken, opts.tokens.agentToken, opts.nodeCredentials);
     this.https = createServer({ cert: opts.cert.certPem, key: opts.cert.keyPem }, (req, res) => void this.onRequest(req, res));
     this.https.on('connection', (s: Socket) => {
       this.sockets.add(s);
@@ -100,6 +105,7 @@ export class ApiServer {
       if (PUBLIC_PATHS.has(url.pathname)) return this.servePublic(url, res);
       const user = this.authn.authenticate(req);
       if (!user) throw errors.unauthorized();
+      if (url.pathname === NODE_CREDENTIALS_PATH && this.opts.nodeCredentials) return await this.opts.nodeCredentials.serve(req, res, user);
       const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
       const r = parseResourcePath(segments, (g, resource) => this.opts.registry.isNamespaced(g, resource));
       if (r && r.resource) {
@@ -173,8 +179,11 @@ export class ApiServer {
     const served = this.opts.registry.lookup(r.group, r.version, r.resource);
     if (!served) throw errors.notFoundPath();
     if (!served.def.namespaced && r.namespace) throw errors.notFoundPath();
-    if (!authorize(user, { verb, group: r.group, resource: r.resource, subresource: r.subresource, namespace: r.namespace, name: r.name })) {
-      throw errors.forbidden(user.name, verb, r.resource, r.group, r.namespace, r.name);
+    const attributes = { verb, group: r.group, resource: r.resource, subresource: r.subresource, namespace: r.namespace, name: r.name };
+    if (!authorize(user, attributes)) throw forbiddenError(user, attributes);
+    if (served.def.group === '' && served.def.kind === 'Pod' && r.subresource === 'log' && r.namespace && r.name) {
+      const sources = { pods: this.storage('', 'pods'), nodes: this.storage('', 'nodes'), credentials: this.opts.nodeCredentials };
+      return servePodLogs(req, res, sources, r.namespace, r.name, url.searchParams);
     }
     const ctx: HandlerContext = {
       storage: this.storage(served.def.group, served.def.plural),
@@ -185,6 +194,7 @@ export class ApiServer {
       subresourceHandlers: { binding: bindPod, eviction: evictPod },
       watchTimeoutSeconds: this.opts.watchTimeoutSeconds ?? (() => 1800 + Math.floor(Math.random() * 1800)),
       onWatch: (delta) => this.metrics.watchers.inc({ group: r.group, resource: r.resource }, delta),
+      restriction: nodeRestriction(user, served.def),
     };
     await new ResourceHandler(ctx).handle(req, res, verb);
   }

@@ -1,7 +1,7 @@
 // `everynode server`: credentials, storage, API server and controllers in one process.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startControlPlane } from '../server/control-plane.js';
+import { startControlPlane, type ControlPlane } from '../server/control-plane.js';
 import { createLogger } from './logger.js';
 
 export interface ServerFlags {
@@ -13,6 +13,14 @@ export interface ServerFlags {
   nodeMonitorGracePeriod: number;
   nodeMonitorPeriod: number;
   controllers: Set<string>;
+}
+
+/** Writes DIR/admin.kubeconfig and DIR/agent-token; returns the kubeconfig's path. */
+export function writeServerFiles(dataDir: string, cp: ControlPlane): string {
+  const kubeconfigPath = join(dataDir, 'admin.kubeconfig');
+  writeFileSync(kubeconfigPath, cp.adminKubeconfig, { mode: 0o600 });
+  writeFileSync(join(dataDir, 'agent-token'), cp.agentToken + '\n', { mode: 0o600 });
+  return kubeconfigPath;
 }
 
 export async function runServer(opts: ServerFlags): Promise<void> {
@@ -31,9 +39,7 @@ export async function runServer(opts: ServerFlags): Promise<void> {
       nodeMonitorPeriodSeconds: opts.nodeMonitorPeriod,
     },
   });
-  const kubeconfigPath = join(dataDir, 'admin.kubeconfig');
-  writeFileSync(kubeconfigPath, cp.adminKubeconfig, { mode: 0o600 });
-  writeFileSync(join(dataDir, 'agent-token'), cp.agentToken + '\n', { mode: 0o600 });
+  const kubeconfigPath = writeServerFiles(dataDir, cp);
   log.info({ url: cp.url, kubeconfig: kubeconfigPath }, `everynode server listening on ${cp.url}; use: export KUBECONFIG=${kubeconfigPath}`);
 
   let stopping = false;

@@ -12,6 +12,11 @@ export interface HttpClientOptions {
   ca: string;
   /** Connections kept open to the server (default 32). */
   maxSockets?: number;
+  /**
+   * Requests other than watches fail after this long without an answer (default: never). A
+   * heartbeat must not wait on a connection the network silently dropped.
+   */
+  timeoutMs?: number;
 }
 
 function path(r: Resource, namespace: string | undefined, name?: string, subresource?: string): string {
@@ -83,6 +88,8 @@ export class HttpClient implements Client {
         },
       );
       req.on('error', (err) => reject(errors.serviceUnavailable(`cannot reach the API server at ${this.opts.server}: ${err.message}`)));
+      const timeoutMs = this.opts.timeoutMs;
+      if (timeoutMs) req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
       req.end(data);
     });
   }

@@ -8,6 +8,7 @@ import { resources } from '../api/resources.js';
 import { Registry } from '../api/registry.js';
 import { ApiServer } from '../apiserver/server.js';
 import { ensureCredentials, kubeconfig } from '../apiserver/pki.js';
+import { NodeCredentialIssuer } from '../apiserver/node-credentials.js';
 import { MemoryStore } from '../storage/memory.js';
 import { SqlitePersistence } from '../storage/sqlite.js';
 import { bootstrap } from './bootstrap.js';
@@ -44,6 +45,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     registry: new Registry(resources),
     cert: creds,
     tokens: creds,
+    nodeCredentials: await NodeCredentialIssuer.load(join(opts.dataDir, 'pki')),
     bind: opts.bind,
     port: opts.port,
     log: opts.log,

@@ -1,4 +1,6 @@
-// Starts `everynode agent --simulate N` against a TestServer for an e2e test, and stops it by PID.
+// Starts `everynode agent` (`--simulate N`, or a real one for this host) against a TestServer for
+// an e2e test, and stops it by PID. `wrapper` runs it through another command (e.g. `ip netns exec
+// NS`, which execs the agent: the PID stays the agent's).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { TestServer } from './server.js';
@@ -17,10 +19,10 @@ export class TestAgent {
    * Spawns the agent with the server's agent token (e.g. args `['--simulate', '5', '--ready-delay-ms', '100']`)
    * and waits until it watches pods (its nodes are registered by then).
    */
-  static async start(server: TestServer, args: string[], timeoutMs = 30_000): Promise<TestAgent> {
-    const proc = spawn(process.execPath, [MAIN, 'agent', '--server', server.url, '--token-file', join(server.dataDir, 'agent-token'), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  static async start(server: TestServer, args: string[], timeoutMs = 30_000, wrapper: string[] = []): Promise<TestAgent> {
+    const argv = [process.execPath, MAIN, 'agent', '--server', server.url, '--token-file', join(server.dataDir, 'agent-token'), ...args];
+    const [command, ...rest] = [...wrapper, ...argv];
+    const proc = spawn(command!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
     const agent = new TestAgent(proc);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`agent did not start within ${timeoutMs} ms:\n${agent.out}`)), timeoutMs);
@@ -40,6 +42,15 @@ export class TestAgent {
 
   get logs(): string {
     return this.out;
+  }
+
+  /** SIGTERM and wait; resolves with the exit code. */
+  async stop(): Promise<number | null> {
+    const p = this.proc;
+    if (p.exitCode !== null || p.signalCode !== null) return p.exitCode;
+    const exited = new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)));
+    p.kill('SIGTERM');
+    return exited;
   }
 
   /** SIGKILL and wait for the exit (no-op if it already exited). */
