@@ -71,8 +71,14 @@ describe('agent restart: the daemons outlive the agent and are adopted', { concu
 
   after(async () => {
     // Let the agent stop its daemons (and free their cgroups); kill by pid whatever is left.
-    await server?.kubectl(KUBECTL, ['delete', 'ds', '--all', '-n', NS, '--wait=false']);
-    await eventually('the daemons to stop', () => findProcesses(MARK).length === 0, 15_000).catch(() => {});
+    if (server?.proc) {
+      await server.kubectl(KUBECTL, ['delete', 'ds', '--all', '-n', NS, '--wait=false']);
+      await eventually(
+        'the daemons stopped and their pods gone (the agent has freed their cgroups by then)',
+        async () => findProcesses(MARK).length === 0 && (await server.kubectl(KUBECTL, ['get', 'pods', '-n', NS, '-o', 'name'])).stdout.trim() === '',
+        20_000,
+      ).catch(() => {});
+    }
     await agent?.kill();
     killLeftovers(MARK);
     await server?.destroy();

@@ -155,7 +155,11 @@ describe('multi-host: three agents in three network namespaces', { concurrency: 
     for (const i of created.netns) ipQuiet('link', 'set', hostSide(i), 'up');
     if (server?.proc) {
       await server.kubectl(KUBECTL, ['delete', 'ds', '--all', '-n', NS, '--wait=false']);
-      await eventually('the daemons to stop', () => findProcesses(MARK).length === 0, 15_000).catch(() => {});
+      await eventually(
+        'the daemons stopped and their pods gone (the agent has freed their cgroups by then)',
+        async () => findProcesses(MARK).length === 0 && (await server.kubectl(KUBECTL, ['get', 'pods', '-n', NS, '-o', 'name'])).stdout.trim() === '',
+        20_000,
+      ).catch(() => {});
     }
     await Promise.all([...agents.values()].map((a) => a.kill()));
     killLeftovers(MARK);
