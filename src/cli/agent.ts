@@ -13,6 +13,7 @@ import { systemdUnit, unitArgs } from '../agent/systemd-unit.js';
 import { HttpClient } from '../client/http.js';
 import { SimulatedAgent } from '../agent/simulated-agent.js';
 import { createLogger } from './logger.js';
+import { onShutdown } from './shutdown.js';
 
 export interface AgentCommandOptions {
   server: string;
@@ -111,14 +112,11 @@ export async function runAgent(opts: AgentCommandOptions): Promise<void> {
   const client = new HttpClient({ server: opts.server, token, ca, maxSockets: MAX_SOCKETS });
   const agent = new SimulatedAgent({ client, count: opts.simulate, namePrefix: opts.namePrefix, labels, readyDelayMs: opts.readyDelayMs, renewIntervalMs: opts.nodeLeaseRenewInterval * 1000, log });
 
-  const stop = (signal: string): void => {
+  onShutdown(log, async (signal) => {
     log.info({ signal }, 'stopping; the nodes stay registered');
     agent.stop();
     client.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  });
 
   log.info({ server: opts.server, nodes: opts.simulate, prefix: opts.namePrefix }, 'starting simulated nodes');
   try {
@@ -163,25 +161,14 @@ async function runHostAgent(opts: AgentCommandOptions): Promise<void> {
     renewIntervalMs: opts.nodeLeaseRenewInterval * 1000,
     log,
   });
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
+  const shutdown = onShutdown(log, (signal) => {
     log.info({ signal }, 'stopping; the pods keep running and the next agent adopts them');
-    agent.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'error while stopping');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+    return agent.stop();
+  });
   try {
     await agent.start();
   } catch (err) {
-    if (stopping) return;
+    if (shutdown.isStopping()) return;
     log.error({ err }, 'the agent cannot start');
     await agent.stop().catch(() => {});
     fail(err instanceof Error ? err.message : String(err));

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startControlPlane, type ControlPlane } from '../server/control-plane.js';
 import { createLogger } from './logger.js';
+import { onShutdown } from './shutdown.js';
 
 export interface ServerFlags {
   dataDir: string;
@@ -42,19 +43,8 @@ export async function runServer(opts: ServerFlags): Promise<void> {
   const kubeconfigPath = writeServerFiles(dataDir, cp);
   log.info({ url: cp.url, kubeconfig: kubeconfigPath }, `everynode server listening on ${cp.url}; use: export KUBECONFIG=${kubeconfigPath}`);
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
+  onShutdown(log, (signal) => {
     log.info({ signal }, 'stopping');
-    cp.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'error while stopping');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+    return cp.stop();
+  });
 }

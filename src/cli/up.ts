@@ -11,6 +11,7 @@ import { HostAgent } from '../agent/host-agent.js';
 import { DEFAULT_MAX_PODS, defaultNodeName } from '../agent/host-measurements.js';
 import { startControlPlane, type ControlPlane } from '../server/control-plane.js';
 import { createLogger } from './logger.js';
+import { onShutdown } from './shutdown.js';
 import { writeServerFiles } from './server.js';
 
 export interface UpFlags {
@@ -71,38 +72,27 @@ export async function runUp(opts: UpFlags): Promise<void> {
     log: log.child({ component: 'agent' }),
   });
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) {
-      log.warn({ signal }, 'stopping at once');
-      process.exit(1);
-    }
-    stopping = true;
-    process.stderr.write(`\neverynode: stopping the daemons, the agent and the server (${signal} again to stop at once)...\n`);
-    agent
-      .stop({ stopPods: true, maxGraceSeconds: STOP_GRACE_SECONDS })
-      .catch((err: unknown) => log.error({ err }, 'error while stopping the agent'))
-      .then(() => cp.stop())
-      .then(
-        () => process.exit(0),
-        (err: unknown) => {
-          log.error({ err }, 'error while stopping the server');
-          process.exit(1);
-        },
-      );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  const shutdown = onShutdown(
+    log,
+    async (signal) => {
+      process.stderr.write(`\neverynode: stopping the daemons, the agent and the server (${signal} again to stop at once)...\n`);
+      await agent
+        .stop({ stopPods: true, maxGraceSeconds: STOP_GRACE_SECONDS })
+        .catch((err: unknown) => log.error({ err }, 'error while stopping the agent'));
+      await cp.stop();
+    },
+    { secondSignalExits: true },
+  );
 
   try {
     await agent.start();
   } catch (err) {
-    if (stopping) return;
+    if (shutdown.isStopping()) return;
     log.error({ err }, 'the agent cannot start');
     await agent.stop().catch(() => {});
     await cp.stop().catch(() => {});
     fail(err instanceof Error ? err.message : String(err));
   }
-  if (stopping) return;
+  if (shutdown.isStopping()) return;
   process.stdout.write(welcome({ url: cp.url, nodeName, dataDir, kubeconfig, example: EXAMPLE }));
 }
