@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { TestAgent } from '../helpers/agent.js';
-import { eventually, findProcesses, isAlive, killLeftovers } from '../helpers/processes.js';
+import { findProcesses, isAlive, killLeftovers } from '../helpers/processes.js';
+import { eventually } from '../helpers/wait.js';
 import { TestServer } from '../helpers/server.js';
 
 const MAIN = join(new URL('../..', import.meta.url).pathname, 'dist/cli/main.js');

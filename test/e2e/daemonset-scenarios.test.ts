@@ -9,6 +9,7 @@ import { Agent as HttpsAgent, request } from 'node:https';
 import type { DaemonSet, ControllerRevision } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { TestServer, type KubectlResult } from '../helpers/server.js';
+import { eventually, tableRows } from '../helpers/wait.js';
 import { TestAgent } from '../helpers/agent.js';
 
 const KUBECTL = '1.33';
@@ -45,14 +46,6 @@ async function kubectl(...args: string[]): Promise<string> {
   return r.stdout;
 }
 
-/** Rows of a kubectl table (header dropped), cells split on runs of 2+ spaces. */
-function rows(stdout: string): string[][] {
-  return stdout
-    .split('\n')
-    .slice(1)
-    .filter((l) => l.trim())
-    .map((l) => l.trim().split(/\s{2,}/));
-}
 
 async function api<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
   const res = await server.request(method, path, body, headers);
@@ -60,22 +53,6 @@ async function api<T = any>(method: string, path: string, body?: unknown, header
   return res.json as T;
 }
 
-/** Polls `check` until it returns something other than undefined/false, or fails after `timeoutMs`. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-      last = undefined;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 interface WatchEvent {
   type: string;
@@ -253,7 +230,7 @@ interface DsRow {
 async function dsRow(ns: string, name = DS): Promise<DsRow> {
   const out = await kubectl('get', 'ds', name, '-n', ns);
   assert.match(out, /^NAME\s+DESIRED\s+CURRENT\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+NODE SELECTOR\s+AGE\n/);
-  const [r] = rows(out);
+  const [r] = tableRows(out);
   assert.equal(r![0], name);
   return { desired: +r![1]!, current: +r![2]!, ready: +r![3]!, upToDate: +r![4]!, available: +r![5]!, nodeSelector: r![6]! };
 }
@@ -273,7 +250,7 @@ async function statusShows(ns: string, expected: Partial<DsRow>, name = DS): Pro
 async function podsWide(ns: string): Promise<{ name: string; ready: string; status: string; node: string }[]> {
   const out = await kubectl('get', 'pods', '-n', ns, '-o', 'wide');
   assert.match(out, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES\n/);
-  return rows(out).map((r) => ({ name: r[0]!, ready: r[1]!, status: r[2]!, node: r[6]! }));
+  return tableRows(out).map((r) => ({ name: r[0]!, ready: r[1]!, status: r[2]!, node: r[6]! }));
 }
 
 async function noPodsShown(ns: string): Promise<void> {
@@ -287,7 +264,7 @@ async function noPodsShown(ns: string): Promise<void> {
 async function revisionRows(ns: string): Promise<string[][]> {
   const out = await kubectl('get', 'controllerrevisions', '-n', ns);
   assert.match(out, /^NAME\s+CONTROLLER\s+REVISION\s+AGE\n/);
-  return rows(out).map((r) => r.slice(0, 3));
+  return tableRows(out).map((r) => r.slice(0, 3));
 }
 
 /** `kubectl rollout history`: [revision, change-cause] rows. */
@@ -725,7 +702,7 @@ describe('DaemonSet e2e scenarios (upstream test/e2e/apps/daemon_set.go)', { con
     // Cluster-wide list by label selector.
     const listed = await api<{ items: DaemonSet[] }>('GET', '/apis/apps/v1/daemonsets?labelSelector=daemonset-collection%3De2e');
     assert.deepEqual(listed.items.map((d) => d.metadata!.name).sort(), ['labelled-a', 'labelled-b']);
-    const table = rows(await kubectl('get', 'ds', '-A', '-l', 'daemonset-collection=e2e'));
+    const table = tableRows(await kubectl('get', 'ds', '-A', '-l', 'daemonset-collection=e2e'));
     assert.deepEqual(
       table.map((r) => r.slice(0, 3)),
       [
@@ -757,7 +734,7 @@ describe('DaemonSet e2e scenarios (upstream test/e2e/apps/daemon_set.go)', { con
     await eventually('the pods of labelled-c to be garbage-collected', async () => (await pods(ns, 'labelled-c')).length === 0);
 
     // The unlabelled DaemonSet and its pods are untouched.
-    assert.deepEqual(rows(await kubectl('get', 'ds', '-n', ns)).map((r) => r.slice(0, 4)), [['unlabelled', '5', '5', '5']]);
+    assert.deepEqual(tableRows(await kubectl('get', 'ds', '-n', ns)).map((r) => r.slice(0, 4)), [['unlabelled', '5', '5', '5']]);
     await runsOnExactly(ns, NODES, 'unlabelled');
     await tearDown(ns, 'unlabelled');
   });
@@ -848,7 +825,7 @@ describe('DaemonSet e2e scenarios (upstream test/e2e/apps/daemon_set.go)', { con
     assert.equal(await kubectl('annotate', 'ds', DS, '-n', ns, 'kubernetes.io/change-cause=set image to agnhost'), `daemonset.apps/${DS} annotated\n`);
     assert.equal(await kubectl('set', 'image', `ds/${DS}`, `app=${NEW_IMAGE}`, '-n', ns), `daemonset.apps/${DS} image updated\n`);
     await rolledOut(ns);
-    const [wide] = rows(await kubectl('get', 'ds', DS, '-n', ns, '-o', 'wide'));
+    const [wide] = tableRows(await kubectl('get', 'ds', DS, '-n', ns, '-o', 'wide'));
     assert.deepEqual(wide!.slice(0, 7).concat(wide!.slice(8)), [DS, '5', '5', '5', '5', '5', '<none>', 'app', NEW_IMAGE, `daemonset-name=${DS}`]);
     assert.deepEqual(await history(ns), [
       ['1', '<none>'],

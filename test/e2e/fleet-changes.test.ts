@@ -10,6 +10,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { TestServer, type KubectlResult } from '../helpers/server.js';
+import { eventually, rows } from '../helpers/wait.js';
 import { TestAgent } from '../helpers/agent.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -24,31 +25,7 @@ const NS = 'fleet';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
 
-/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-async function eventually<T>(what: string | (() => string), check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
-/** Rows of a kubectl table, cells split on runs of 2+ spaces. */
-function rows(r: KubectlResult): string[][] {
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout
-    .split('\n')
-    .slice(1)
-    .filter((l) => l.trim())
-    .map((l) => l.trim().split(/\s{2,}/));
-}
 
 /** A DaemonSet in NS; `podSpec` adds lines to its pod template's spec (indented 6). */
 function daemonSetYaml(name: string, podSpec = ''): string {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { API_ONLY, TestServer, type KubectlResult } from '../helpers/server.js';
+import { eventually } from '../helpers/wait.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 // CI clones the repository with shared/ beside it.
@@ -119,16 +120,6 @@ function assertAge(cell: string | undefined): void {
   assert.match(cell ?? '', /^(\d+s|\d+m(\d+s)?)$/, `AGE cell ${cell}`);
 }
 
-/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function workflow(version: string): void {
   describe(`kubectl ${version}`, { concurrency: 1 }, () => {

@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { TestAgent } from '../helpers/agent.js';
-import { eventually, findProcesses, isAlive, killLeftovers, netnsOf } from '../helpers/processes.js';
+import { findProcesses, isAlive, killLeftovers, netnsOf } from '../helpers/processes.js';
+import { eventually } from '../helpers/wait.js';
 import { TestServer } from '../helpers/server.js';
 
 const KUBECTL = '1.33';

@@ -13,7 +13,8 @@ import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { createPodmanRuntime, podmanInvocation, podmanPaths } from '../../src/agent/runtimes/oci-cli/podman.js';
 import { TestAgent } from '../helpers/agent.js';
-import { eventually, findProcesses } from '../helpers/processes.js';
+import { findProcesses } from '../helpers/processes.js';
+import { eventually } from '../helpers/wait.js';
 import { TestServer } from '../helpers/server.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { TestServer, type KubectlResult } from '../helpers/server.js';
+import { eventually, rows } from '../helpers/wait.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const MAIN = join(ROOT, 'dist/cli/main.js');
@@ -48,31 +49,7 @@ function exitOf(proc: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
 }
 
-/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
-/** Rows of a kubectl table, cells split on runs of 2+ spaces. */
-function rows(r: KubectlResult): string[][] {
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout
-    .split('\n')
-    .slice(1)
-    .filter((l) => l.trim())
-    .map((l) => l.trim().split(/\s{2,}/));
-}
 
 describe('everynode agent --simulate', { concurrency: 1 }, () => {
   let server: TestServer;

@@ -19,6 +19,7 @@ import { simulatedNode } from '../../src/agent/simulated-nodes.js';
 import { StaticPodManager } from '../../src/agent/static-pods.js';
 import { HttpClient } from '../../src/client/http.js';
 import { TestServer, type KubectlResult } from '../helpers/server.js';
+import { eventually, rows } from '../helpers/wait.js';
 
 const KUBECTL = '1.33';
 const NODE_PREFIX = 'static-';
@@ -61,29 +62,7 @@ spec:
 `;
 }
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
-function rows(r: KubectlResult): string[][] {
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout
-    .split('\n')
-    .slice(1)
-    .filter((l) => l.trim())
-    .map((l) => l.trim().split(/\s{2,}/));
-}
 
 describe('static pods with mirror pods', { concurrency: 1 }, () => {
   let server: TestServer;

@@ -169,13 +169,15 @@ test('a stopped pod reports nothing more, even while its image pull was backing 
 test('a pod already running under this runtime (agent restart) is adopted as it is', () => {
   const rt = runtime();
   const sink = recorder();
-  const p = pod();
-  p.status = {
-    phase: 'Running',
-    podIP: '100.64.1.2',
-    containerStatuses: [
-      { name: 'web', state: { running: { startedAt: '2025-12-31T00:00:00Z' } }, ready: true, started: true, restartCount: 0, image: 'docker.io/library/nginx:1.27', imageID: 'x', containerID: 'simulated://abc' },
-    ],
+  const p: Pod = {
+    ...pod(),
+    status: {
+      phase: 'Running',
+      podIP: '100.64.1.2',
+      containerStatuses: [
+        { name: 'web', state: { running: { startedAt: '2025-12-31T00:00:00Z' } }, ready: true, started: true, restartCount: 0, image: 'docker.io/library/nginx:1.27', imageID: 'x', containerID: 'simulated://abc' },
+      ],
+    },
   };
   rt.startPod(p, sink);
   assert.equal(sink.statuses.length, 1);
@@ -187,8 +189,7 @@ test('a pod already running under this runtime (agent restart) is adopted as it 
   assert.equal(sink.statuses.length, 1, 'nothing restarts');
 
   const other = recorder();
-  const foreign = pod({}, 'u2');
-  foreign.status = { ...p.status, containerStatuses: [{ ...p.status.containerStatuses![0]!, containerID: 'containerd://abc' }] };
+  const foreign: Pod = { ...pod({}, 'u2'), status: { ...p.status, containerStatuses: [{ ...p.status!.containerStatuses![0]!, containerID: 'containerd://abc' }] } };
   rt.startPod(foreign, other);
   assert.equal(other.last().sandboxReady, false, 'containers of another runtime are started anew');
 });
